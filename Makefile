@@ -9,8 +9,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: lab test install export clean-nbs readme bench mutate browser-test
 
-lab: $(STAMP)  ## start JupyterLab on nbs/ with the course's kernel
-	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+lab: $(STAMP)  ## start JupyterLab on nbs/ with the course's kernel (adds --allow-root only when run as root)
+	$(BIN)/python tools/lab.py $(LAB_ARGS)
 
 test: $(STAMP)  ## export/clean/readme checks, every notebook under nbdev_test, closing "N passed, N failed"
 	$(BIN)/python tools/run_tests.py $(TEST_ARGS)
@@ -34,6 +34,9 @@ readme: $(STAMP)  ## README.md from nbs/index.ipynb (nbdev_readme needs Quarto)
 
 bench: $(STAMP)  ## training-speed benchmark against the book's and PyTorch's loaders
 	$(BIN)/python tools/bench.py $(BENCH_ARGS)
+
+browser-test: $(STAMP)  ## only the end-to-end browser test (JupyterLab + headless Chromium); screenshot in .test-artifacts/browser/
+	$(BIN)/python -m pytest -q -rs tests/test_browser.py
 
 mutate: $(STAMP)  ## mutation check: every planted mistake must make nbdev_test fail
 	$(BIN)/python tools/mutate.py $(MUTATE_ARGS)

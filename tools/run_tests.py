@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 results = []  # (name, ok, seconds, detail)
+notes = []    # skip reasons from pytest, repeated just above the closing line
 
 def record(name, ok, secs, detail=''):
     results.append((name, ok, secs, detail))
@@ -64,6 +65,7 @@ def run_pytest():
     if r.returncode not in (0, 5) and nfail == 0: nfail = 1
     results.extend([('pytest', False, 0, 'see pytest output above')] * nfail)
     print(f"pytest: {m.get('passed', 0)} passed, {nfail} failed, {m.get('skipped', 0)} skipped ({time.time()-t:.1f}s)", flush=True)
+    notes.extend(dict.fromkeys(re.findall(r'^SKIPPED \[\d+\] \S+: (.*)$', r.stdout, re.M)))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,6 +87,7 @@ def main():
     if nb_times: print('slowest notebooks: ' + ', '.join(f'{n[10:]} {s:.1f}s' for s, n in nb_times[:3]))
     npass = sum(ok for _, ok, _, _ in results); nfail = len(results) - npass
     print(f'total time {time.time()-t0:.1f}s')
+    for n in notes: print(f'SKIPPED: {n}')
     print(f'{npass} passed, {nfail} failed')
     sys.exit(1 if nfail else 0)
 
