@@ -21,8 +21,30 @@ BIN = Path(sys.executable).parent
 
 # (name, notebook, original snippet, mutant snippet, notebooks that must fail)
 MUTATIONS = [
+    # 00 data
     ('def_device ignores CUDA', '00_data', "return torch.device('cuda' if cuda else 'mps' if mps else 'cpu')",
      "return torch.device('mps' if mps else 'cpu')", ['00_data']),
+    ('check_dataset ignores truncated files', '00_data', "if st != size: problems.append(", "if False: problems.append(", ['00_data']),
+    # 01 pixels, 02 broadcasting
+    ('pixels not divided by 255', '01_pixels', "for fn in digit_paths(folder)])).float()/255", "for fn in digit_paths(folder)])).float()", ['01_pixels']),
+    ('mean digit over the wrong axis', '01_pixels', "return stacked.mean(0)", "return stacked.mean(1)", ['01_pixels']),
+    ('mnist_distance averages over the wrong axes', '02_broadcasting', "return (a - b).abs().mean((-1, -2))", "return (a - b).abs().mean((-1, -3))", ['02_broadcasting']),
+    ('mnist_distance takes abs after the mean', '02_broadcasting', "return (a - b).abs().mean((-1, -2))", "return (a - b).mean((-1, -2)).abs()", ['02_broadcasting']),
+    ('is_3 compares the wrong way', '02_broadcasting', "return mnist_distance(x, mean3) < mnist_distance(x, mean7)",
+     "return mnist_distance(x, mean3) > mnist_distance(x, mean7)", ['02_broadcasting']),
+    ('accuracy on 7s without 1 -', '02_broadcasting', "acc7 = (1 - is_3(valid_7s, mean3, mean7).float()).mean()",
+     "acc7 = is_3(valid_7s, mean3, mean7).float().mean()", ['02_broadcasting']),
+    # 03 SGD
+    ('apply_step with the wrong sign', '03_sgd', "params.data -= lr * params.grad.data", "params.data += lr * params.grad.data", ['03_sgd']),
+    ('apply_step keeps the old gradient', '03_sgd', "params.grad = None", "pass", ['03_sgd']),
+    # 04 the MNIST loss
+    ('mnist_loss without its sigmoid', '04_mnist_loss', "p = predictions.sigmoid()", "p = predictions", ['04_mnist_loss']),
+    ('torch.where branches swapped', '04_mnist_loss', "torch.where(targets == 1, 1 - p, p)", "torch.where(targets == 1, p, 1 - p)", ['04_mnist_loss']),
+    ('SGD step with the wrong sign', '04_mnist_loss', "p.data -= p.grad*lr", "p.data += p.grad*lr", ['04_mnist_loss']),
+    ('gradients not zeroed', '04_mnist_loss', "p.data -= p.grad*lr\n            p.grad.zero_()", "p.data -= p.grad*lr", ['04_mnist_loss']),
+    ('batch_accuracy thresholds probabilities at 0', '04_mnist_loss', "((xb > 0) == (yb == 1))", "((xb.sigmoid() > 0) == (yb == 1))", ['04_mnist_loss']),
+    ('shape guard removed ([N,1] vs [N] broadcasts)', '04_mnist_loss', "if predictions.shape != targets.shape:", "if False:", ['04_mnist_loss']),
+    # %%MORE%%
 ]
 
 def export_cells(nb):
