@@ -54,8 +54,9 @@ def _check_pair(predictions, targets, fn):
         raise ValueError(f"{fn}: targets must be 1 (a 3) or 0 (a 7); found {bad.flatten()[:3].tolist()}")
 
 def _looks_like_probs(predictions):
-    "True if `predictions` came straight out of a sigmoid, or are all in [0,1] and spread over more than half of it."
+    "True if `predictions` came straight out of a sigmoid, or (for tensors typed in by hand) all lie in [0,1] spread over more than half of it."
     if type(predictions.grad_fn).__name__ == 'SigmoidBackward0': return True
+    if predictions.requires_grad: return False   # a model's output while training: a fresh model's logits can sit in [0,1], and this check would stall a GPU
     if predictions.numel() < 2 or predictions.min() < 0 or predictions.max() > 1: return False
     return bool(predictions.max() - predictions.min() > 0.5)
 
