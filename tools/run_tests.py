@@ -48,9 +48,16 @@ def check_readme():
     r = run([sys.executable, 'tools/make_readme.py', '--check'])
     record('readme: README.md is up to date with nbs/index.ipynb', r.returncode == 0, time.time() - t, (r.stdout + r.stderr).strip())
 
-def test_notebook(nb):
+def nb_env(workers):
+    "Environment for one notebook run: its share of the cores as torch threads (spinning OpenMP threads that
+    outnumber the cores make small-batch training several times slower), unless the caller set it."
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // workers)))
+    return env
+
+def test_notebook(nb, env=None):
     t = time.time()
-    r = run([str(BIN/'nbdev_test'), '--path', str(nb), '--do_print'])
+    r = run([str(BIN/'nbdev_test'), '--path', str(nb), '--do_print'], env=env)
     ok = r.returncode == 0 and 'Traceback' not in r.stderr
     return nb, ok, time.time() - t, (r.stderr + r.stdout)[-4000:]
 
@@ -78,9 +85,9 @@ def main():
     check_tool('clean: nbdev_clean leaves nbs/ unchanged', [str(BIN/'nbdev_clean')], ['nbs'])
     check_readme()
     nbs = sorted(f for f in (ROOT/'nbs').glob('*.ipynb') if re.search(a.nb, f.name))
-    # the longest notebooks first, so two workers finish together
+    env = nb_env(a.workers)
     with ThreadPoolExecutor(a.workers) as ex:
-        for nb, ok, secs, out in ex.map(test_notebook, nbs):
+        for nb, ok, secs, out in ex.map(lambda nb: test_notebook(nb, env), nbs):
             record(f'notebook: {nb.name}', ok, secs, '\n' + out)
     if not a.skip_pytest: run_pytest()
     nb_times = sorted(((s, n) for n, ok, s, _ in results if n.startswith('notebook:')), reverse=True)
