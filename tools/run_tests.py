@@ -49,8 +49,8 @@ def check_readme():
     record('readme: README.md is up to date with nbs/index.ipynb', r.returncode == 0, time.time() - t, (r.stdout + r.stderr).strip())
 
 def nb_env(workers):
-    "Environment for one notebook run: its share of the cores as torch threads (spinning OpenMP threads that
-    outnumber the cores make small-batch training several times slower), unless the caller set it."
+    """Environment for one notebook run: its share of the cores as torch threads (spinning OpenMP threads that
+    outnumber the cores make small-batch training several times slower), unless the caller set it."""
     env = dict(os.environ)
     env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // workers)))
     return env
