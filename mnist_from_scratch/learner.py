@@ -17,6 +17,15 @@ __all__ = ['DEFAULT_CBS', 'TensorBatches', 'DataLoaders', 'Callback', 'run_cbs',
            'CancelFitException', 'TrainCB', 'DeviceCB', 'MetricsCB', 'Recorder', 'ProgressCB', 'Learner']
 
 # %% ../nbs/07_learner.ipynb #ccfc0b06
+def _rows(t, j):
+    "`t[j]` for a 1-D index `j`; on a CPU, gathered by one thread (a parallel gather of a few hundred rows spends longer waking threads than copying)."
+    n = torch.get_num_threads()
+    if t.device.type != 'cpu' or n == 1: return t.index_select(0, j)
+    torch.set_num_threads(1)
+    try: return t.index_select(0, j)
+    finally: torch.set_num_threads(n)
+
+# %% ../nbs/07_learner.ipynb #f8c7ebda
 class TensorBatches:
     "Mini-batches `(x[idx], y[idx])` sliced from tensors on `device`: one random permutation per epoch when `shuffle`."
     def __init__(self, x, y, bs=256, shuffle=False, seed=None, generator=None, drop_last=False, device=None):
@@ -42,12 +51,12 @@ class TensorBatches:
             idx = torch.randperm(len(self.x), generator=g, device=self.device if g is None else g.device).to(self.device)
         for i in range(0, len(self)*self.bs, self.bs):
             if idx is None: yield self.x[i:i+self.bs], self.y[i:i+self.bs]          # views: no copy
-            else: j = idx[i:i+self.bs]; yield self.x.index_select(0, j), self.y.index_select(0, j)   # = x[j], faster on a CPU
+            else: j = idx[i:i+self.bs]; yield _rows(self.x, j), _rows(self.y, j)
 
     def __repr__(self):
         return f"TensorBatches(n={len(self.x)}, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, device={self.device})"
 
-# %% ../nbs/07_learner.ipynb #7681e87f
+# %% ../nbs/07_learner.ipynb #f4a00f5a
 class DataLoaders:
     "A pair of batch sources, `.train` and `.valid` (any iterables of `(x, y)` batches)."
     def __init__(self, train, valid): self.train, self.valid = train, valid
@@ -59,7 +68,7 @@ class DataLoaders:
         return cls(TensorBatches(train_x, train_y, bs, shuffle=shuffle, seed=seed, device=device),
                    TensorBatches(valid_x, valid_y, bs, device=device))
 
-# %% ../nbs/07_learner.ipynb #49f4302e
+# %% ../nbs/07_learner.ipynb #f169926c
 class Callback:
     "Base class for callbacks: define methods named after events (`before_fit`, `after_batch`, ...); lower `order` runs first."
     order = 0
@@ -70,7 +79,7 @@ def run_cbs(cbs, event, learn=None):
         method = getattr(cb, event, None)
         if method is not None: method(learn)
 
-# %% ../nbs/07_learner.ipynb #46fa8936
+# %% ../nbs/07_learner.ipynb #602af11c
 class CancelBatchException(Exception):
     "Raise in a callback to skip the rest of the current batch."
 class CancelEpochException(Exception):
@@ -79,7 +88,7 @@ class CancelFitException(Exception):
     "Raise in a callback to end `fit` early (it returns normally)."
 _CANCEL = dict(batch=CancelBatchException, epoch=CancelEpochException, fit=CancelFitException)
 
-# %% ../nbs/07_learner.ipynb #b2088767
+# %% ../nbs/07_learner.ipynb #97339fda
 class TrainCB(Callback):
     "The training step: predict, compute the loss, backpropagate, step the optimizer, zero the gradients."
     def predict(self, learn):   learn.preds = learn.model(learn.xb)
@@ -88,7 +97,7 @@ class TrainCB(Callback):
     def step(self, learn):      learn.opt.step()
     def zero_grad(self, learn): learn.opt.zero_grad()
 
-# %% ../nbs/07_learner.ipynb #01e20e00
+# %% ../nbs/07_learner.ipynb #b9e40c35
 class DeviceCB(Callback):
     "Put the model on `device` (default `def_device`) before fitting, and each batch before it is used."
     order = -10
@@ -96,7 +105,7 @@ class DeviceCB(Callback):
     def before_fit(self, learn):   learn.model.to(self.device)
     def before_batch(self, learn): learn.xb, learn.yb = to_device((learn.xb, learn.yb), self.device)
 
-# %% ../nbs/07_learner.ipynb #023a8acc
+# %% ../nbs/07_learner.ipynb #4d820f3c
 def _name(f):
     "A function's name for tables and error messages."
     return getattr(f, '__name__', type(f).__name__)
@@ -131,7 +140,7 @@ class MetricsCB(Callback):
         learn.stats['valid_loss'] = self._mean(self.loss_total)
         for m in learn.metrics: learn.stats[_name(m)] = self._mean(self.totals.get(_name(m), 0.))
 
-# %% ../nbs/07_learner.ipynb #a42bbf33
+# %% ../nbs/07_learner.ipynb #2b2a30f9
 class Recorder(Callback):
     "Keep each epoch's `learn.stats` and time, and every training batch's loss; show them as a table or plots."
     order = 20
@@ -176,7 +185,7 @@ def _subplots(**kwargs):
     import matplotlib.pyplot as plt
     return plt.subplots(**kwargs)
 
-# %% ../nbs/07_learner.ipynb #7594cde6
+# %% ../nbs/07_learner.ipynb #2607b02e
 def _in_notebook():
     "True in a live Jupyter front end (where HTML widgets render), False in a terminal, script or test runner."
     if 'google.colab' in sys.modules: return True
@@ -230,7 +239,7 @@ class ProgressCB(Callback):
             print('  '.join(r.ljust(w) for r, w in zip(row, widths)), file=self.file or sys.stdout)
         self.header = False
 
-# %% ../nbs/07_learner.ipynb #63fb465c
+# %% ../nbs/07_learner.ipynb #a2b3bced
 DEFAULT_CBS = (DeviceCB, TrainCB, MetricsCB, Recorder, ProgressCB)
 
 def _listify(o): return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]

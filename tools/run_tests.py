@@ -25,7 +25,7 @@ def snapshot(paths):
     "Content hash of each file under `paths`."
     out = {}
     for p in paths:
-        for f in sorted(Path(p).rglob('*')):
+        for f in sorted((ROOT/p).rglob("*")):
             if f.is_file() and '__pycache__' not in f.parts and '.ipynb_checkpoints' not in f.parts:
                 out[str(f.relative_to(ROOT))] = hashlib.sha256(f.read_bytes()).hexdigest()
     return out
