@@ -44,6 +44,13 @@ MUTATIONS = [
     ('gradients not zeroed', '04_mnist_loss', "p.data -= p.grad*lr\n            p.grad.zero_()", "p.data -= p.grad*lr", ['04_mnist_loss']),
     ('batch_accuracy thresholds probabilities at 0', '04_mnist_loss', "((xb > 0) == (yb == 1))", "((xb.sigmoid() > 0) == (yb == 1))", ['04_mnist_loss']),
     ('shape guard removed ([N,1] vs [N] broadcasts)', '04_mnist_loss', "if predictions.shape != targets.shape:", "if False:", ['04_mnist_loss']),
+    # 07 learner, 08 all ten digits
+    ('Learner skips zero_grad', '07_learner', "def zero_grad(self, learn): learn.opt.zero_grad()", "def zero_grad(self, learn): pass", ['07_learner']),
+    ('Learner never zeroes: event not fired', '07_learner', "self.callback('step'); self.callback('zero_grad')", "self.callback('step')", ['07_learner']),
+    ('TensorBatches reuses one order every epoch', '07_learner', "idx = torch.randperm(len(self.x), generator=g,",
+     "idx = torch.randperm(len(self.x), generator=torch.Generator(self.device).manual_seed(0) if g is None else g.manual_seed(0),", ['07_learner']),
+    ('softmax without the max-subtraction', '08_full_mnist', "e = (x - x.amax(dim, keepdim=True).detach()).exp()", "e = x.exp()", ['08_full_mnist']),
+    ('log_softmax without the max-subtraction', '08_full_mnist', "s = x - x.amax(dim, keepdim=True).detach()", "s = x", ['08_full_mnist']),
     # %%MORE%%
 ]
 
