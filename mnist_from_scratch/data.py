@@ -16,8 +16,8 @@ from PIL import Image
 # %% auto #0
 __all__ = ['ARCHIVE', 'ARCHIVE_SHA256', 'Mnist', 'IDX_NAMES', 'def_device', 'SAMPLE_COUNTS', 'FULL_COUNTS', 'archive_path',
            'array_sha256', 'write_archive', 'ArchiveError', 'load_mnist', 'read_idx', 'write_idx', 'read_mnist_idx',
-           'pick_device', 'to_device', 'DataDirError', 'fastai_data_dir', 'check_dataset', 'ensure_dataset',
-           'mnist_sample_path', 'mnist_path']
+           'pick_device', 'to_device', 'test_eq', 'test_ne', 'test_close', 'DataDirError', 'fastai_data_dir',
+           'check_dataset', 'ensure_dataset', 'mnist_sample_path', 'mnist_path']
 
 # %% ../nbs/00_data.ipynb #f72be96c
 ARCHIVE = Path(__file__).resolve().parent/'assets'/'mnist.npz' if '__file__' in globals() else None
@@ -140,6 +140,21 @@ def to_device(x, device=None):
     return x
 
 # %% ../nbs/00_data.ipynb #b0abeed2
+from fastcore.test import test_eq as _test_eq, test_ne as _test_ne, test_close as _test_close
+
+def test_eq(a, b):
+    "`fastcore.test.test_eq` for values that may hold tensors on any device (compared on the CPU)."
+    _test_eq(to_device(a, 'cpu'), to_device(b, 'cpu'))
+
+def test_ne(a, b):
+    "`fastcore.test.test_ne` for values that may hold tensors on any device (compared on the CPU)."
+    _test_ne(to_device(a, 'cpu'), to_device(b, 'cpu'))
+
+def test_close(a, b, eps=1e-5):
+    "`fastcore.test.test_close` for values that may hold tensors on any device (compared on the CPU)."
+    _test_close(to_device(a, 'cpu'), to_device(b, 'cpu'), eps)
+
+# %% ../nbs/00_data.ipynb #4e0c58fa
 class DataDirError(RuntimeError):
     "The data folder cannot be written or holds an incomplete dataset we did not make."
 
@@ -165,7 +180,7 @@ def _full_items():
     for split, xs, ys in (('training', m.train_x, m.train_y), ('testing', m.test_x, m.test_y)):
         for i, y in enumerate(ys.tolist()): yield f'{split}/{y}/{i}.png', xs[i], y
 
-# %% ../nbs/00_data.ipynb #4e0c58fa
+# %% ../nbs/00_data.ipynb #2dad6787
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no advisory locks; builds still never expose a partial folder
 
@@ -183,7 +198,7 @@ def _png_bytes(img) -> bytes:
 
 def _manifest_fn(dest: Path) -> Path: return dest.with_name(f'.{dest.name}.manifest.json')
 
-# %% ../nbs/00_data.ipynb #03cce45c
+# %% ../nbs/00_data.ipynb #a275b361
 def _write_dataset(tmp: Path, items, labels_csv: bool) -> dict:
     "Write every (relative path, image, label) of `items` as PNGs under `tmp`; return the manifest."
     files, rows, h = {}, [], hashlib.sha256()
@@ -211,7 +226,7 @@ def check_dataset(dest, manifest: dict = None) -> list:
         if st != size: problems.append(f'wrong size ({st} bytes, expected {size}): {rel}')
     return problems
 
-# %% ../nbs/00_data.ipynb #0302a0e4
+# %% ../nbs/00_data.ipynb #913fff92
 def _clean_stale(parent: Path, name: str):
     "Remove temporary folders left by builds of `name` that were killed."
     for p in parent.glob(f'.{name}.tmp-*'): shutil.rmtree(p, ignore_errors=True)
@@ -270,7 +285,7 @@ def ensure_dataset(name: str, items_fn, expected_counts: dict, labels_csv: bool 
         _clean_stale(parent, name)
     return dest
 
-# %% ../nbs/00_data.ipynb #a275b361
+# %% ../nbs/00_data.ipynb #8e62dd2c
 SAMPLE_COUNTS = {'train/3': 6131, 'train/7': 6265, 'valid/3': 1010, 'valid/7': 1028}
 FULL_COUNTS = {**{f'training/{d}': n for d, n in enumerate([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])},
                **{f'testing/{d}': n for d, n in enumerate([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])}}

@@ -23,7 +23,7 @@ def _book_order(idx):
 
 def _split(xs, ys, device):
     i3, i7 = (_book_order((ys == d).nonzero().flatten().tolist()) for d in (3, 7))
-    x = to_device(torch.cat([xs[i3], xs[i7]]).view(-1, 28*28), device).float()/255   # bytes travel, floats are made there
+    x = to_device(torch.cat([xs[i3], xs[i7]]).view(-1, 28*28).float()/255, device)   # divided on the CPU: the same bits on every device
     y = torch.cat([torch.ones(len(i3)), torch.zeros(len(i7))]).unsqueeze(1)
     return x, to_device(y, device)
 

@@ -135,7 +135,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--epochs', type=int, default=5, help='timed epochs per contender (after one warm-up)')
     p.add_argument('--tasks', default='', help='comma-separated subset of task names')
-    p.add_argument('--out', type=Path, default=ROOT/'bench')
+    p.add_argument('--out', type=Path, default=ROOT/"bench")
     a = p.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     import pandas as pd
