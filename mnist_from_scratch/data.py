@@ -139,7 +139,7 @@ def to_device(x, device=None):
     if isinstance(x, (list, tuple)): return type(x)(to_device(o, device) for o in x)
     return x
 
-# %% ../nbs/00_data.ipynb #b0abeed2
+# %% ../nbs/00_data.ipynb #f2181af6
 from fastcore.test import test_eq as _test_eq, test_ne as _test_ne, test_close as _test_close
 
 def test_eq(a, b):
@@ -154,7 +154,7 @@ def test_close(a, b, eps=1e-5):
     "`fastcore.test.test_close` for values that may hold tensors on any device (compared on the CPU)."
     _test_close(to_device(a, 'cpu'), to_device(b, 'cpu'), eps)
 
-# %% ../nbs/00_data.ipynb #4e0c58fa
+# %% ../nbs/00_data.ipynb #03cce45c
 class DataDirError(RuntimeError):
     "The data folder cannot be written or holds an incomplete dataset we did not make."
 
@@ -180,7 +180,7 @@ def _full_items():
     for split, xs, ys in (('training', m.train_x, m.train_y), ('testing', m.test_x, m.test_y)):
         for i, y in enumerate(ys.tolist()): yield f'{split}/{y}/{i}.png', xs[i], y
 
-# %% ../nbs/00_data.ipynb #2dad6787
+# %% ../nbs/00_data.ipynb #a275b361
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no advisory locks; builds still never expose a partial folder
 
@@ -198,7 +198,7 @@ def _png_bytes(img) -> bytes:
 
 def _manifest_fn(dest: Path) -> Path: return dest.with_name(f'.{dest.name}.manifest.json')
 
-# %% ../nbs/00_data.ipynb #a275b361
+# %% ../nbs/00_data.ipynb #913fff92
 def _write_dataset(tmp: Path, items, labels_csv: bool) -> dict:
     "Write every (relative path, image, label) of `items` as PNGs under `tmp`; return the manifest."
     files, rows, h = {}, [], hashlib.sha256()
@@ -226,7 +226,7 @@ def check_dataset(dest, manifest: dict = None) -> list:
         if st != size: problems.append(f'wrong size ({st} bytes, expected {size}): {rel}')
     return problems
 
-# %% ../nbs/00_data.ipynb #913fff92
+# %% ../nbs/00_data.ipynb #da41fa93
 def _clean_stale(parent: Path, name: str):
     "Remove temporary folders left by builds of `name` that were killed."
     for p in parent.glob(f'.{name}.tmp-*'): shutil.rmtree(p, ignore_errors=True)
@@ -285,7 +285,7 @@ def ensure_dataset(name: str, items_fn, expected_counts: dict, labels_csv: bool 
         _clean_stale(parent, name)
     return dest
 
-# %% ../nbs/00_data.ipynb #8e62dd2c
+# %% ../nbs/00_data.ipynb #20ba00cb
 SAMPLE_COUNTS = {'train/3': 6131, 'train/7': 6265, 'valid/3': 1010, 'valid/7': 1028}
 FULL_COUNTS = {**{f'training/{d}': n for d, n in enumerate([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])},
                **{f'testing/{d}': n for d, n in enumerate([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])}}

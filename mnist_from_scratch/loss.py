@@ -49,6 +49,8 @@ def _check_pair(predictions, targets, fn):
         raise ValueError(f"{fn}: predictions have shape {list(predictions.shape)} but targets have shape {list(targets.shape)}; "
                          f"they must be equal (both [N,1] or both [N]), or broadcasting compares every prediction "
                          f"with every target. Use targets.view_as(predictions) or targets.unsqueeze(1).")
+    if predictions.numel() == 0:
+        raise ValueError(f"{fn}: the batch is empty (shape {list(predictions.shape)}); the mean over no items would be NaN")
     if not ((targets == 0) | (targets == 1)).all():
         bad = targets[(targets != 0) & (targets != 1)]
         raise ValueError(f"{fn}: targets must be 1 (a 3) or 0 (a 7); found {bad.flatten()[:3].tolist()}")
