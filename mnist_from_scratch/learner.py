@@ -13,19 +13,11 @@ from torch import nn
 from .data import def_device, to_device
 
 # %% auto #0
-__all__ = ['DEFAULT_CBS', 'TensorBatches', 'DataLoaders', 'Callback', 'run_cbs', 'CancelBatchException', 'CancelEpochException',
-           'CancelFitException', 'TrainCB', 'DeviceCB', 'MetricsCB', 'Recorder', 'ProgressCB', 'Learner']
+__all__ = ['DEFAULT_CBS', 'TensorBatches', 'DataLoaders', 'Callback', 'cb_methods', 'run_cbs', 'CancelBatchException',
+           'CancelEpochException', 'CancelFitException', 'TrainCB', 'DeviceCB', 'MetricsCB', 'Recorder', 'ProgressCB',
+           'Learner']
 
 # %% ../nbs/07_learner.ipynb #ccfc0b06
-def _rows(t, j):
-    "`t[j]` for a 1-D index `j`; on a CPU, gathered by one thread (a parallel gather of a few hundred rows spends longer waking threads than copying)."
-    n = torch.get_num_threads()
-    if t.device.type != 'cpu' or n == 1: return t.index_select(0, j)
-    torch.set_num_threads(1)
-    try: return t.index_select(0, j)
-    finally: torch.set_num_threads(n)
-
-# %% ../nbs/07_learner.ipynb #f8c7ebda
 class TensorBatches:
     "Mini-batches `(x[idx], y[idx])` sliced from tensors on `device`: one random permutation per epoch when `shuffle`."
     def __init__(self, x, y, bs=256, shuffle=False, seed=None, generator=None, drop_last=False, device=None):
@@ -51,12 +43,12 @@ class TensorBatches:
             idx = torch.randperm(len(self.x), generator=g, device=self.device if g is None else g.device).to(self.device)
         for i in range(0, len(self)*self.bs, self.bs):
             if idx is None: yield self.x[i:i+self.bs], self.y[i:i+self.bs]          # views: no copy
-            else: j = idx[i:i+self.bs]; yield _rows(self.x, j), _rows(self.y, j)
+            else: j = idx[i:i+self.bs]; yield self.x.index_select(0, j), self.y.index_select(0, j)   # one gather each
 
     def __repr__(self):
         return f"TensorBatches(n={len(self.x)}, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, device={self.device})"
 
-# %% ../nbs/07_learner.ipynb #f4a00f5a
+# %% ../nbs/07_learner.ipynb #7681e87f
 class DataLoaders:
     "A pair of batch sources, `.train` and `.valid` (any iterables of `(x, y)` batches)."
     def __init__(self, train, valid): self.train, self.valid = train, valid
@@ -68,18 +60,20 @@ class DataLoaders:
         return cls(TensorBatches(train_x, train_y, bs, shuffle=shuffle, seed=seed, device=device),
                    TensorBatches(valid_x, valid_y, bs, device=device))
 
-# %% ../nbs/07_learner.ipynb #f169926c
+# %% ../nbs/07_learner.ipynb #49f4302e
 class Callback:
     "Base class for callbacks: define methods named after events (`before_fit`, `after_batch`, ...); lower `order` runs first."
     order = 0
 
+def cb_methods(cbs, event):
+    "The methods `cb.<event>` of the callbacks in `cbs` that have one, in increasing `order`."
+    return [m for m in (getattr(cb, event, None) for cb in sorted(cbs, key=attrgetter('order'))) if m is not None]
+
 def run_cbs(cbs, event, learn=None):
     "Call `cb.<event>(learn)` for every callback in `cbs` that has that method, in increasing `order`."
-    for cb in sorted(cbs, key=attrgetter('order')):
-        method = getattr(cb, event, None)
-        if method is not None: method(learn)
+    for method in cb_methods(cbs, event): method(learn)
 
-# %% ../nbs/07_learner.ipynb #602af11c
+# %% ../nbs/07_learner.ipynb #46fa8936
 class CancelBatchException(Exception):
     "Raise in a callback to skip the rest of the current batch."
 class CancelEpochException(Exception):
@@ -88,7 +82,7 @@ class CancelFitException(Exception):
     "Raise in a callback to end `fit` early (it returns normally)."
 _CANCEL = dict(batch=CancelBatchException, epoch=CancelEpochException, fit=CancelFitException)
 
-# %% ../nbs/07_learner.ipynb #97339fda
+# %% ../nbs/07_learner.ipynb #b2088767
 class TrainCB(Callback):
     "The training step: predict, compute the loss, backpropagate, step the optimizer, zero the gradients."
     def predict(self, learn):   learn.preds = learn.model(learn.xb)
@@ -97,7 +91,7 @@ class TrainCB(Callback):
     def step(self, learn):      learn.opt.step()
     def zero_grad(self, learn): learn.opt.zero_grad()
 
-# %% ../nbs/07_learner.ipynb #b9e40c35
+# %% ../nbs/07_learner.ipynb #01e20e00
 class DeviceCB(Callback):
     "Put the model on `device` (default `def_device`) before fitting, and each batch before it is used."
     order = -10
@@ -105,7 +99,7 @@ class DeviceCB(Callback):
     def before_fit(self, learn):   learn.model.to(self.device)
     def before_batch(self, learn): learn.xb, learn.yb = to_device((learn.xb, learn.yb), self.device)
 
-# %% ../nbs/07_learner.ipynb #4d820f3c
+# %% ../nbs/07_learner.ipynb #023a8acc
 def _name(f):
     "A function's name for tables and error messages."
     return getattr(f, '__name__', type(f).__name__)
@@ -120,27 +114,31 @@ def _metric(m, preds, targs):
         return float(v)
     except Exception as e: raise RuntimeError(f"metric {_name(m)!r} failed: {type(e).__name__}: {e}") from e
 
+def _weighted_mean(values, ns):
+    "The mean of per-batch `values` (numbers or one-element tensors) weighted by the batch sizes `ns`; NaN for no batches."
+    if not ns: return float('nan')
+    if all(torch.is_tensor(v) for v in values): values = torch.stack([v.reshape(()) for v in values]).cpu().double()   # one copy off the device
+    else: values = torch.tensor([float(v) for v in values], dtype=torch.float64)
+    return float((values * torch.tensor(ns, dtype=torch.float64)).sum() / sum(ns))
+
 class MetricsCB(Callback):
     "Average the loss over each pass and every metric over the validation pass (batches weighted by size) into `learn.stats`."
     order = 10
     def before_epoch(self, learn): learn.stats = {}
-    def before_train(self, learn): self.n, self.loss_total, self.totals = 0, 0., {}
+    def before_train(self, learn): self.ns, self.losses, self.values = [], [], {_name(m): [] for m in learn.metrics}
     before_valid = before_train
 
     def after_batch(self, learn):
-        n = len(learn.yb)
-        self.n += n
-        self.loss_total += learn.loss.detach()*n
+        self.ns.append(len(learn.yb)); self.losses.append(learn.loss.detach())
         if not learn.training:
-            for m in learn.metrics: self.totals[_name(m)] = self.totals.get(_name(m), 0.) + _metric(m, learn.preds, learn.yb)*n
+            for m in learn.metrics: self.values[_name(m)].append(_metric(m, learn.preds, learn.yb))
 
-    def _mean(self, total): return float(total/self.n) if self.n else float('nan')
-    def after_train(self, learn): learn.stats['train_loss'] = self._mean(self.loss_total)
+    def after_train(self, learn): learn.stats['train_loss'] = _weighted_mean(self.losses, self.ns)
     def after_valid(self, learn):
-        learn.stats['valid_loss'] = self._mean(self.loss_total)
-        for m in learn.metrics: learn.stats[_name(m)] = self._mean(self.totals.get(_name(m), 0.))
+        learn.stats['valid_loss'] = _weighted_mean(self.losses, self.ns)
+        for name, vals in self.values.items(): learn.stats[name] = _weighted_mean(vals, self.ns)
 
-# %% ../nbs/07_learner.ipynb #2b2a30f9
+# %% ../nbs/07_learner.ipynb #a821460b
 class Recorder(Callback):
     "Keep each epoch's `learn.stats` and time, and every training batch's loss; show them as a table or plots."
     order = 20
@@ -185,7 +183,7 @@ def _subplots(**kwargs):
     import matplotlib.pyplot as plt
     return plt.subplots(**kwargs)
 
-# %% ../nbs/07_learner.ipynb #2607b02e
+# %% ../nbs/07_learner.ipynb #d5958460
 def _in_notebook():
     "True in a live Jupyter front end (where HTML widgets render), False in a terminal, script or test runner."
     if 'google.colab' in sys.modules: return True
@@ -239,7 +237,7 @@ class ProgressCB(Callback):
             print('  '.join(r.ljust(w) for r, w in zip(row, widths)), file=self.file or sys.stdout)
         self.header = False
 
-# %% ../nbs/07_learner.ipynb #a2b3bced
+# %% ../nbs/07_learner.ipynb #46e7614d
 DEFAULT_CBS = (DeviceCB, TrainCB, MetricsCB, Recorder, ProgressCB)
 
 def _listify(o): return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
@@ -270,10 +268,14 @@ class Learner:
         self.cbs = [cls() for cls in DEFAULT_CBS if not any(isinstance(cb, cls) for cb in cbs)] + cbs
         self.recorder = next((cb for cb in self.cbs if isinstance(cb, Recorder)), None)
         self.opt, self.training, self.stats = None, False, {}
+        self._cbs_seen, self._methods = None, {}
 
     def callback(self, event):
-        "Run `event` on all callbacks."
-        run_cbs(self.cbs, event, self)
+        "Run `event` on all callbacks; each event's methods are looked up once, and again whenever `self.cbs` changes."
+        if self.cbs != self._cbs_seen: self._cbs_seen, self._methods = list(self.cbs), {}
+        methods = self._methods.get(event)
+        if methods is None: methods = self._methods[event] = cb_methods(self.cbs, event)
+        for method in methods: method(self)
 
     def _with_events(self, name, body):
         "Run `before_{name}`, `body()`, `after_{name}`; the cancel exception for `name` ends them quietly."

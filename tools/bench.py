@@ -9,8 +9,10 @@ contender trains the same initial weights (same seed) with plain SGD at batch si
   (c) ours:  `TensorBatches` + our `Learner` (progress and recorder on, as a learner uses it)
   (d) floor: the same SGD steps on contiguous slices of pre-shuffled tensors: no loader, no gather, no callbacks
 
-Each epoch is a training pass plus a validation pass. Reported: the median epoch time of `--epochs`
-epochs after one warm-up epoch, the ratios a/c, b/c and c/d, and the validation accuracy each reached.
+Each epoch is a training pass plus a validation pass. The contenders take turns, one epoch each, round after
+round (a warm-up round first), so a change in the machine's speed during the run (another process, a
+thermal limit) falls on all of them alike. Reported: the median epoch time of `--epochs` rounds, the ratios
+a/c, b/c and c/d, and the validation accuracy each reached.
 Also the time to get the stacked 3s and 7s by decoding PNGs (the book's way) vs from the packaged archive.
 Writes bench/results.md, bench/results.csv and bench/bench.png (shown in the README)."""
 import argparse, contextlib, copy, io, os, statistics, sys, time
@@ -50,25 +52,29 @@ def accuracy(model, metric, vx, vy):
     model.eval(); vx, vy = vx.to(def_device), vy.to(def_device)
     return float(metric(model(vx), vy))
 
-def time_epochs(run_epoch, n):
-    "Run one warm-up epoch, then `n` timed ones; per-epoch seconds."
-    times = []
-    for i in range(n + 1):
-        sync(); t = time.perf_counter(); run_epoch(); sync()
-        if i: times.append(time.perf_counter() - t)
+def time_rounds(epoch_fns, n):
+    "Run one epoch of each contender in turn, one warm-up round then `n` timed rounds; name -> per-epoch seconds."
+    times = {name: [] for name in epoch_fns}
+    for r in range(n + 1):
+        for name, run_epoch in epoch_fns.items():
+            sync(); t = time.perf_counter(); run_epoch(); sync()
+            if r: times[name].append(time.perf_counter() - t)
     return times
 
-def book_way(model, loss, metric, lr, tx, ty, vx, vy, n):
+def book_way(model, loss, metric, lr, tx, ty, vx, vy):
+    "(a): one epoch of fastai's `Learner` on the book's `DataLoader(list(zip(x, y)))`."
     from fastai.data.load import DataLoader as FDL
     from fastai.data.core import DataLoaders as FDLs
     from fastai.learner import Learner as FLearner
     from fastai.optimizer import SGD
     dls = FDLs(FDL(list(zip(tx, ty)), bs=BS, shuffle=True), FDL(list(zip(vx, vy)), bs=BS), device=def_device)
     learn = FLearner(dls, model, opt_func=SGD, loss_func=loss, metrics=metric)
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return time_epochs(lambda: learn.fit(1, lr), n)
+    def epoch():
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()): learn.fit(1, lr)
+    return epoch
 
-def torch_way(model, loss, metric, lr, tx, ty, vx, vy, n):
+def torch_way(model, loss, metric, lr, tx, ty, vx, vy):
+    "(b): one epoch of a plain loop over PyTorch's `DataLoader(TensorDataset(x, y))`."
     from torch.utils.data import DataLoader, TensorDataset
     pin = def_device.type == 'cuda'
     tdl = DataLoader(TensorDataset(tx, ty), batch_size=BS, shuffle=True, pin_memory=pin)
@@ -83,14 +89,16 @@ def torch_way(model, loss, metric, lr, tx, ty, vx, vy, n):
         with torch.no_grad():
             for xb, yb in vdl: tot += metric(model(xb.to(def_device)), yb.to(def_device)) * len(yb)
         return tot / len(vx)
-    return time_epochs(epoch, n)
+    return epoch
 
-def our_way(model, loss, metric, lr, tx, ty, vx, vy, n):
+def our_way(model, loss, metric, lr, tx, ty, vx, vy):
+    "(c): one epoch of our `Learner` (progress and recorder on) on `TensorBatches`."
     dls = DataLoaders(TensorBatches(tx, ty, BS, shuffle=True, seed=0), TensorBatches(vx, vy, BS))
     learn = Learner(dls, model, loss, lr=lr, metrics=metric, cbs=[ProgressCB(mode='text', file=io.StringIO())])
-    return time_epochs(lambda: learn.fit(1), n)
+    return lambda: learn.fit(1)
 
-def floor_way(model, loss, metric, lr, tx, ty, vx, vy, n):
+def floor_way(model, loss, metric, lr, tx, ty, vx, vy):
+    "(d): the same SGD steps on contiguous slices of tensors shuffled once: no loader, no gather, no callbacks."
     model.to(def_device); opt = torch.optim.SGD(model.parameters(), lr)
     perm = torch.randperm(len(tx))
     tx, ty, vx, vy = tx[perm].to(def_device), ty[perm].to(def_device), vx.to(def_device), vy.to(def_device)
@@ -100,7 +108,7 @@ def floor_way(model, loss, metric, lr, tx, ty, vx, vy, n):
             l = loss(model(tx[i:i+BS]), ty[i:i+BS]); l.backward(); opt.step(); opt.zero_grad()
         model.eval()
         with torch.no_grad(): return metric(model(vx), vy)
-    return time_epochs(epoch, n)
+    return epoch
 
 CONTENDERS = {'a book': book_way, 'b torch': torch_way, 'c ours': our_way, 'd floor': floor_way}
 
@@ -144,12 +152,11 @@ def main():
     for name, (make, loss, metric, lr, tx, ty, vx, vy) in tasks().items():
         if a.tasks and name not in a.tasks.split(','): continue
         torch.manual_seed(0); init = make()
-        res = {}
-        for cname, fn in CONTENDERS.items():
-            model = copy.deepcopy(init); torch.manual_seed(1)
-            times = fn(model, loss, metric, lr, tx, ty, vx, vy, a.epochs)
-            res[cname] = (statistics.median(times), accuracy(model, metric, vx, vy))
-            print(f'  {name:15s} {cname:8s} {res[cname][0]*1000:8.1f} ms/epoch  acc {res[cname][1]:.4f}', flush=True)
+        models = {cname: copy.deepcopy(init) for cname in CONTENDERS}
+        torch.manual_seed(1)
+        times = time_rounds({cname: fn(models[cname], loss, metric, lr, tx, ty, vx, vy) for cname, fn in CONTENDERS.items()}, a.epochs)
+        res = {cname: (statistics.median(times[cname]), accuracy(models[cname], metric, vx, vy)) for cname in CONTENDERS}
+        for cname, (t, acc) in res.items(): print(f'  {name:15s} {cname:8s} {t*1000:8.1f} ms/epoch  acc {acc:.4f}', flush=True)
         med = {k: v[0] for k, v in res.items()}
         rows.append(dict(task=name, **{f'{k} s/epoch': round(v, 4) for k, v in med.items()},
                          **{f'{k} acc': round(v[1], 4) for k, v in res.items()},
@@ -161,7 +168,7 @@ def main():
     print(f'stacked 3s and 7s: PNG decoding {png:.2f}s, packaged archive {arc:.2f}s ({png/arc:.1f}x faster)')
     df.to_csv(a.out/'results.csv')
     md = (f'Device: **{dev}**, torch {torch.__version__}, batch size {BS}, plain SGD; median epoch time (train + validation) '
-          f'of {a.epochs} epochs after a warm-up, same initial weights for every contender.\n\n'
+          f'of {a.epochs} epochs after a warm-up, the contenders taking turns epoch by epoch, same initial weights for every contender.\n\n'
           + md_table(df[[c for c in df.columns if 's/epoch' in c or '/' in c[:3]]]) + '\n\n'
           + 'Validation accuracy reached:\n\n' + md_table(df[[c for c in df.columns if c.endswith(' acc')]]) + '\n\n'
           + f'Stacked 3s and 7s: decoding {12396:,} PNGs {png:.2f} s, packaged archive {arc:.2f} s ({png/arc:.1f}x).\n')
