@@ -144,7 +144,7 @@ def jupyterlab(root, tmp, name, env=None):
 @dataclass
 class Run:
     "What the learner sees after Run All Cells."
-    notebook: str; kernel: str = ''; cells: int = 0; not_run: int = 0; images: int = 0
+    notebook: str; kernel: str = ''; cells: int = 0; not_run: int = 0; images: int = 0; folded: int = 0
     errors: list = field(default_factory=list); text: str = ''; seconds: float = 0.
 
     @property
@@ -162,6 +162,7 @@ CELL_STATE_JS = """() => {
   return {prompts,
           stderr: outs.filter(o => o.dataset.mimeType === 'application/vnd.jupyter.stderr').map(o => o.innerText),
           images: nb.querySelectorAll('.jp-OutputArea-output img').length,
+          folded: nb.querySelectorAll('.jp-Cell .jp-InputPlaceholder').length,
           text: outs.map(o => o.innerText).join('\\n'),
           indicator: document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status || ''};
 }"""
@@ -195,7 +196,7 @@ def open_and_run(browser, srv, nb, shot=None, timeout=RUN_TIMEOUT):
             calm = 0 if busy or not any(re.match(r'\[\d+\]', p) for p in st['prompts']) else calm + 1
             if calm >= 2: break
             if time.time() > deadline: pytest.fail(f'{nb}: still running after {timeout:.0f}s; prompts {st["prompts"]}')
-        run.cells, run.images, run.text = len(st['prompts']), st['images'], st['text']
+        run.cells, run.images, run.folded, run.text = len(st['prompts']), st['images'], st['folded'], st['text']
         run.not_run = sum(not re.match(r'\[\d+\]', p) for p in st['prompts'])
         run.errors = [e for e in st['stderr'] if ERROR_RE.search(e)]
         run.seconds = time.time() - t0
@@ -263,6 +264,9 @@ def test_course_notebook_runs_in_browser(browser, course_lab):
     assert run.kernel == lab.KERNEL, f'{NB} ran under kernel {run.kernel!r}, not the course kernel {lab.KERNEL!r}'
     assert not run.problems, f'{NB} in the browser:\n' + '\n'.join(run.problems)
     assert run.images >= 1, f'{NB}: no image output rendered'
+    folded = sum(c['metadata'].get('jupyter', {}).get('source_hidden', False) for c in json.loads(before)['cells'])
+    if NB in FACTS: assert folded >= 1, f'{NB}: its exercise solutions should be folded (cell metadata jupyter.source_hidden), but no cell is'
+    assert run.folded == folded, f'{NB}: {folded} cells (the exercise solutions) should open folded; JupyterLab shows {run.folded}'
     missing = [e for e in EXPECT if not re.search(e, run.text)]
     assert not missing, f'{NB}: expected output {missing} not found in:\n{run.text[-3000:]}'
     assert (NB_DIR/NB).read_bytes() == before, f'the browser run changed {NB} on disk (autosave must stay off)'
