@@ -7,13 +7,16 @@ STAMP  := $(VENV)/.installed
 KERNEL := mnist_from_scratch
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test install export clean-nbs readme bench mutate browser-test
+.PHONY: lab test test-slow install export clean-nbs readme bench mutate browser-test
 
 lab: $(STAMP)  ## start JupyterLab on nbs/ with the course's kernel (adds --allow-root only when run as root)
 	$(BIN)/python tools/lab.py $(LAB_ARGS)
 
 test: $(STAMP)  ## export/clean/readme checks, every notebook under nbdev_test, closing "N passed, N failed"
 	$(BIN)/python tools/run_tests.py $(TEST_ARGS)
+
+test-slow: $(STAMP)  ## the cells flagged slow too (resnet18: ~4 min on a 2-core CPU), in the notebooks that have them
+	$(BIN)/python tools/run_tests.py --slow --skip-pytest $(TEST_ARGS)
 
 install: $(STAMP)
 

@@ -6,7 +6,8 @@
 3. readme: README.md must equal what `tools/make_readme.py` makes of `nbs/index.ipynb`;
 4. every notebook under `nbdev_test`, two at a time, each timed;
 5. the pytest suite in `tests/` (end-to-end checks that drive processes, a browser, ...), if present.
-Options: `--nb PATTERN` runs only matching notebooks; `--skip-pytest`; `--workers N`.
+Options: `--nb PATTERN` runs only matching notebooks; `--skip-pytest`; `--workers N`;
+`--slow` runs only the notebooks that have cells flagged `#| slow` (resnet18 on the CPU), those cells included.
 """
 import argparse, hashlib, os, re, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
@@ -55,9 +56,9 @@ def nb_env(workers):
     env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // workers)))
     return env
 
-def test_notebook(nb, env=None):
+def test_notebook(nb, env=None, flags=''):
     t = time.time()
-    r = run([str(BIN/'nbdev_test'), '--path', str(nb), '--do_print'], env=env)
+    r = run([str(BIN/'nbdev_test'), '--path', str(nb), '--do_print', *(['--flags', flags] if flags else [])], env=env)
     ok = r.returncode == 0 and 'Traceback' not in r.stderr
     return nb, ok, time.time() - t, (r.stderr + r.stdout)[-4000:]
 
@@ -74,21 +75,29 @@ def run_pytest():
     print(f"pytest: {m.get('passed', 0)} passed, {nfail} failed, {m.get('skipped', 0)} skipped ({time.time()-t:.1f}s)", flush=True)
     notes.extend(dict.fromkeys(re.findall(r'^SKIPPED \[\d+\] \S+: (.*)$', r.stdout, re.M)))
 
+def has_slow_cells(nb):
+    "Whether a code cell of `nb` carries the `#| slow` flag."
+    import json
+    return any(c['cell_type'] == 'code' and any(re.match(r'#\|\s*slow\s*$', l) for l in c['source'])
+               for c in json.loads(nb.read_text())['cells'])
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--nb', default='', help='regex: only notebooks whose name matches')
     p.add_argument('--workers', type=int, default=int(os.environ.get('NB_WORKERS', 2)))
     p.add_argument('--skip-pytest', action='store_true')
+    p.add_argument('--slow', action='store_true', help='only notebooks with `#| slow` cells, running those cells too')
     a = p.parse_args()
     t0 = time.time()
     check_tool('sync: nbdev_export leaves mnist_from_scratch/ unchanged', [str(BIN/'nbdev_export')], ['mnist_from_scratch'])
     check_tool('clean: nbdev_clean leaves nbs/ unchanged', [str(BIN/'nbdev_clean')], ['nbs'])
     check_readme()
     nbs = sorted(f for f in (ROOT/'nbs').glob('*.ipynb') if re.search(a.nb, f.name))
-    env = nb_env(a.workers)
+    if a.slow: nbs = [f for f in nbs if has_slow_cells(f)]
+    env = nb_env(max(1, min(a.workers, len(nbs))))
     with ThreadPoolExecutor(a.workers) as ex:
-        for nb, ok, secs, out in ex.map(lambda nb: test_notebook(nb, env), nbs):
-            record(f'notebook: {nb.name}', ok, secs, '\n' + out)
+        for nb, ok, secs, out in ex.map(lambda nb: test_notebook(nb, env, 'slow' if a.slow else ''), nbs):
+            record(f"notebook: {nb.name}{' (with its slow cells)' if a.slow else ''}", ok, secs, '\n' + out)
     if not a.skip_pytest: run_pytest()
     nb_times = sorted(((s, n) for n, ok, s, _ in results if n.startswith('notebook:')), reverse=True)
     if nb_times: print('slowest notebooks: ' + ', '.join(f'{n[10:]} {s:.1f}s' for s, n in nb_times[:3]))
