@@ -191,6 +191,12 @@ def _in_notebook():
     shell = ipython.get_ipython() if ipython is not None else None
     return type(shell).__name__ == 'ZMQInteractiveShell'
 
+def _html_display():
+    "True where IPython can show HTML output: a notebook front end, or the shell `nbdev_test` runs notebooks in."
+    ipython = sys.modules.get('IPython')
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and type(shell).__name__ != 'TerminalInteractiveShell'
+
 def _use_bars(mode):
     "Whether a `ProgressCB` in `mode` draws fastprogress bars (True) or prints text (False)."
     if mode != 'auto': return mode == 'bars'
@@ -215,9 +221,9 @@ class ProgressCB(Callback):
     def before_fit(self, learn):
         self.bars, self.header = _use_bars(self.mode), True
         if self.bars:
-            from fastprogress.fastprogress import NBMasterBar, NBProgressBar
-            self.pbar_cls = NBProgressBar
-            learn.epochs = self.mbar = NBMasterBar(learn.epochs)
+            from fastprogress.fastprogress import NBMasterBar, NBProgressBar, ConsoleMasterBar, ConsoleProgressBar
+            master, self.pbar_cls = (NBMasterBar, NBProgressBar) if _html_display() else (ConsoleMasterBar, ConsoleProgressBar)
+            learn.epochs = self.mbar = master(learn.epochs)
 
     def _bar(self, learn):
         if self.bars and hasattr(learn.dl, '__len__'): learn.dl = self.pbar_cls(learn.dl, parent=self.mbar, leave=False)

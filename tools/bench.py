@@ -6,7 +6,7 @@ contender trains the same initial weights (same seed) with plain SGD at batch si
 
   (a) book:  fastai `DataLoader(list(zip(x, y)))` + fastai `Learner` (its default progress and recorder)
   (b) torch: `torch.utils.data.DataLoader(TensorDataset(x, y))` + a plain training loop
-  (c) ours:  `TensorBatches` + our `Learner` (progress and recorder on, as a learner uses it)
+  (c) ours:  `TensorBatches` + our `Learner` (progress bars and recorder on, as a learner uses it)
   (d) floor: the same SGD steps on contiguous slices of pre-shuffled tensors: no loader, no gather, no callbacks
 
 Each epoch is a training pass plus a validation pass. The contenders take turns, one epoch each, round after
@@ -92,10 +92,12 @@ def torch_way(model, loss, metric, lr, tx, ty, vx, vy):
     return epoch
 
 def our_way(model, loss, metric, lr, tx, ty, vx, vy):
-    "(c): one epoch of our `Learner` (progress and recorder on) on `TensorBatches`."
+    "(c): one epoch of our `Learner` on `TensorBatches`, with fastprogress bars (text bars in a script, like fastai's in (a)) and the recorder."
     dls = DataLoaders(TensorBatches(tx, ty, BS, shuffle=True, seed=0), TensorBatches(vx, vy, BS))
-    learn = Learner(dls, model, loss, lr=lr, metrics=metric, cbs=[ProgressCB(mode='text', file=io.StringIO())])
-    return lambda: learn.fit(1)
+    learn = Learner(dls, model, loss, lr=lr, metrics=metric, cbs=[ProgressCB(mode='bars')])
+    def epoch():
+        with contextlib.redirect_stdout(io.StringIO()): learn.fit(1)
+    return epoch
 
 def floor_way(model, loss, metric, lr, tx, ty, vx, vy):
     "(d): the same SGD steps on contiguous slices of tensors shuffled once: no loader, no gather, no callbacks."
