@@ -47,6 +47,7 @@ MUTATIONS = [
     # 07 learner, 08 all ten digits
     ('Learner skips zero_grad', '07_learner', "def zero_grad(self, learn): learn.opt.zero_grad()", "def zero_grad(self, learn): pass", ['07_learner']),
     ('Learner never zeroes: event not fired', '07_learner', "self.callback('step'); self.callback('zero_grad')", "self.callback('step')", ['07_learner']),
+    ('test_close broadcasts and zips again', '00_data', "    _same_layout(a, b)\n", "", ['00_data']),
     ('Learner keeps stale callback methods', '07_learner', "if self.cbs != self._cbs_seen: self._cbs_seen, self._methods = list(self.cbs), {}",
      "if self._cbs_seen is None: self._cbs_seen, self._methods = list(self.cbs), {}", ['07_learner']),
     ('MetricsCB averages batch means unweighted', '07_learner', "return float((values * torch.tensor(ns, dtype=torch.float64)).sum() / sum(ns))",
