@@ -15,7 +15,7 @@ lab: $(STAMP)  ## start JupyterLab on nbs/ with the course's kernel (adds --allo
 test: $(STAMP)  ## export/clean/readme checks, every notebook under nbdev_test, closing "N passed, N failed"
 	$(BIN)/python tools/run_tests.py $(TEST_ARGS)
 
-test-slow: $(STAMP)  ## the cells flagged slow too (resnet18: ~4 min on a 2-core CPU), in the notebooks that have them
+test-slow: $(STAMP)  ## the cells flagged slow too (resnet18: 2-3 min on a 2-core CPU), in the notebooks that have them
 	$(BIN)/python tools/run_tests.py --slow --skip-pytest $(TEST_ARGS)
 
 install: $(STAMP)

@@ -152,14 +152,12 @@ def test_ne(a, b):
 
 def _same_layout(a, b, where='value'):
     "Raise AssertionError unless `a` and `b` have the same shape (tensors, arrays) or length (lists, tuples), all the way down."
-    la, lb = getattr(a, 'shape', None), getattr(b, 'shape', None)
-    if la is not None and lb is not None:
-        if tuple(la) != tuple(lb): raise AssertionError(f"{where}: shapes differ, {list(la)} vs {list(lb)}")
-    elif isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        if hasattr(a, '__len__') and hasattr(b, '__len__') and len(a) != len(b):
-            raise AssertionError(f"{where}: lengths differ, {len(a)} vs {len(b)}")
-        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-            for i, (x, y) in enumerate(zip(a, b)): _same_layout(x, y, f'{where}[{i}]')
+    sa, sb = getattr(a, 'shape', None), getattr(b, 'shape', None)
+    if sa is not None and sb is not None:
+        if tuple(sa) != tuple(sb): raise AssertionError(f"{where}: shapes differ, {list(sa)} vs {list(sb)}")
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b): raise AssertionError(f"{where}: lengths differ, {len(a)} vs {len(b)}")
+        for i, (x, y) in enumerate(zip(a, b)): _same_layout(x, y, f'{where}[{i}]')
 
 def test_close(a, b, eps=1e-5):
     "`fastcore.test.test_close` for values on any device (compared on the CPU), which must also match in shape and length."

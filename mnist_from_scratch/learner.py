@@ -184,18 +184,18 @@ def _subplots(**kwargs):
     return plt.subplots(**kwargs)
 
 # %% ../nbs/07_learner.ipynb #d5958460
+def _shell_name():
+    "The class name of the running IPython shell ('NoneType' outside IPython); IPython is never imported just to ask."
+    ipython = sys.modules.get('IPython')
+    return type(ipython.get_ipython() if ipython is not None else None).__name__
+
 def _in_notebook():
     "True in a live Jupyter front end (where HTML widgets render), False in a terminal, script or test runner."
-    if 'google.colab' in sys.modules: return True
-    ipython = sys.modules.get('IPython')
-    shell = ipython.get_ipython() if ipython is not None else None
-    return type(shell).__name__ == 'ZMQInteractiveShell'
+    return 'google.colab' in sys.modules or _shell_name() == 'ZMQInteractiveShell'
 
 def _html_display():
     "True where IPython can show HTML output: a notebook front end, or the shell `nbdev_test` runs notebooks in."
-    ipython = sys.modules.get('IPython')
-    shell = ipython.get_ipython() if ipython is not None else None
-    return shell is not None and type(shell).__name__ != 'TerminalInteractiveShell'
+    return _shell_name() not in ('NoneType', 'TerminalInteractiveShell')
 
 def _use_bars(mode):
     "Whether a `ProgressCB` in `mode` draws fastprogress bars (True) or prints text (False)."

@@ -1,8 +1,7 @@
 """The speed table in the README says what the benchmark files in bench/ say (it is typed by hand in nbs/index.ipynb)."""
-import re
 from pathlib import Path
 
-import pandas as pd, pytest
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVICES = {'2-core CPU': 'cpu-2core', 'NVIDIA H200': 'h200'}

@@ -9,7 +9,7 @@
 Options: `--nb PATTERN` runs only matching notebooks; `--skip-pytest`; `--workers N`;
 `--slow` runs only the notebooks that have cells flagged `#| slow` (resnet18 on the CPU), those cells included.
 """
-import argparse, hashlib, os, re, subprocess, sys, time
+import argparse, hashlib, json, os, re, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,7 +77,6 @@ def run_pytest():
 
 def has_slow_cells(nb):
     "Whether a code cell of `nb` carries the `#| slow` flag."
-    import json
     return any(c['cell_type'] == 'code' and any(re.match(r'#\|\s*slow\s*$', l) for l in c['source'])
                for c in json.loads(nb.read_text())['cells'])
 
